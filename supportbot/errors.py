@@ -70,6 +70,15 @@ class StoreError(SupportBotError):
     """The store cannot be opened or migrated."""
 
 
+class RecordNotFound(StoreError):
+    """A store write named a question or escalation that does not exist."""
+
+    def __init__(self, entity: str, entity_id: str) -> None:
+        super().__init__(f"{entity} {entity_id} does not exist in the store")
+        self.entity = entity
+        self.entity_id = entity_id
+
+
 class TransitionConflict(StoreError):
     """A compare-and-set state transition found the row in another state."""
 

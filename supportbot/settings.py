@@ -77,7 +77,7 @@ class Settings(BaseSettings):
         None, validation_alias=_env("ANTHROPIC_API_KEY", "anthropic_api_key")
     )
     anthropic_model: str = Field(
-        "claude-sonnet-4-5", validation_alias=_env("ANTHROPIC_MODEL", "anthropic_model")
+        "claude-sonnet-5-5", validation_alias=_env("ANTHROPIC_MODEL", "anthropic_model")
     )
     anthropic_base_url: str | None = Field(
         None, validation_alias=_env("ANTHROPIC_BASE_URL", "anthropic_base_url")
@@ -144,6 +144,46 @@ class Settings(BaseSettings):
     )
     digest_cron: str = Field(
         "0 9 * * *", validation_alias=_env("SUPPORTBOT_DIGEST_CRON", "digest_cron")
+    )
+
+    # -- digest ----------------------------------------------------------------
+    # Frontier list prices in USD per million tokens, for the digest's cost figures. The
+    # defaults are Anthropic's Claude Sonnet list prices (input $3, output $15, cache read
+    # $0.30, 5-minute cache write $3.75); set them to your model and contract.
+    frontier_price_input_per_mtok: float = Field(
+        3.0,
+        ge=0,
+        validation_alias=_env("SUPPORTBOT_FRONTIER_PRICE_INPUT", "frontier_price_input_per_mtok"),
+    )
+    frontier_price_output_per_mtok: float = Field(
+        15.0,
+        ge=0,
+        validation_alias=_env("SUPPORTBOT_FRONTIER_PRICE_OUTPUT", "frontier_price_output_per_mtok"),
+    )
+    frontier_price_cache_read_per_mtok: float = Field(
+        0.30,
+        ge=0,
+        validation_alias=_env(
+            "SUPPORTBOT_FRONTIER_PRICE_CACHE_READ", "frontier_price_cache_read_per_mtok"
+        ),
+    )
+    frontier_price_cache_write_per_mtok: float = Field(
+        3.75,
+        ge=0,
+        validation_alias=_env(
+            "SUPPORTBOT_FRONTIER_PRICE_CACHE_WRITE", "frontier_price_cache_write_per_mtok"
+        ),
+    )
+    gap_similarity: float = Field(
+        0.55,
+        gt=0,
+        le=1,
+        validation_alias=_env("SUPPORTBOT_GAP_SIMILARITY", "gap_similarity"),
+        description=(
+            "Cosine similarity (average linkage) at or above which the digest groups two "
+            "weak-retrieval questions as one knowledge gap; 0.55 suits the bundled MiniLM, "
+            "other embedders have other scales."
+        ),
     )
 
     # -- server ----------------------------------------------------------------

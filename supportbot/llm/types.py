@@ -51,6 +51,8 @@ class ModelCall(BaseModel):
     cache_write_tokens: int = 0
     attempt: int = 1
     error: str | None = None
+    retries: int = 0  # HTTP retries the client made inside this call (429/529/5xx/timeouts)
+    request_id: str | None = None  # the provider's request id, for support tickets
 
 
 class ConversationTurn(BaseModel):
@@ -73,6 +75,7 @@ class ExecutorOutcome(BaseModel):
     invalid_output: bool = False  # the last attempt did not validate
     invented_citations: list[Evidence] = Field(default_factory=list)  # dropped from the draft
     error: str | None = None
+    last_output: str | None = None  # the raw text of the last attempt that did not validate
 
 
 class EscalationRequest(BaseModel):

@@ -8,6 +8,7 @@ nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Sequence
 from functools import cached_property
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     import ollama
 
 _TOKENIZER_PATH = Path(__file__).parent / "minilm" / "tokenizer.json"
+
+_WORDS = re.compile(r"\w+")
 
 #: all-MiniLM-L6-v2's max_seq_length in sentence-transformers.
 MINILM_MAX_TOKENS = 256
@@ -184,3 +187,43 @@ def _task_prefixes(model: str) -> tuple[str, str]:
     if base.startswith("mxbai-embed"):
         return "Represent this sentence for searching relevant passages: ", ""
     return "", ""
+
+
+class HashingEmbedder:
+    """A deterministic bag-of-words embedder (feature hashing); for tests and dry runs.
+
+    Texts that share words get similar vectors, so search behaves plausibly, but it knows
+    nothing of meaning. Loads instantly and never touches the network.
+    """
+
+    def __init__(self, dimension: int = 256, *, tag: str = "v1", max_tokens: int = 256) -> None:
+        self.dimension = dimension
+        self.max_tokens = max_tokens
+        self._tag = tag
+
+    @property
+    def name(self) -> str:
+        return f"hashing-bow/{self._tag}/{self.dimension}"
+
+    def count_tokens(self, text: str) -> int:
+        return len(_WORDS.findall(text))
+
+    def _vector(self, text: str) -> Vectors:
+        import hashlib
+
+        out = np.zeros(self.dimension, dtype=np.float32)
+        for word in _WORDS.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode(), digest_size=8).digest()
+            out[int.from_bytes(digest[:4], "little") % self.dimension] += (
+                1.0 if digest[4] & 1 else -1.0
+            )
+        return out
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return _normalise(np.stack([self._vector(t) for t in texts]))
+
+    def embed_query(self, text: str) -> Vectors:
+        vector: Vectors = _normalise(self._vector(text)[None, :])[0]
+        return vector

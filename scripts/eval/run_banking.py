@@ -1,0 +1,106 @@
+"""Routing quality before any model call (``eval routing --no-model``) on labelled questions.
+
+Defaults reproduce the banking numbers: the banking knowledge base and policy under
+``scripts/eval/banking/`` against CLINC150's banking questions (``../shared/eval``)::
+
+    .venv/bin/python scripts/eval/run_banking.py [--json] [--show-errors 20]
+
+Other data, knowledge and policies (e.g. the sample company)::
+
+    .venv/bin/python scripts/eval/run_banking.py --data tests/data/routing_sample.jsonl \
+        --knowledge knowledge --policies policies
+
+The knowledge base is indexed with the real index and retriever into a temporary data dir.
+Before evaluating, the policy's texts are checked for near copies of the data's sentences
+(``check_examples.py``); any near copy fails the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+from check_examples import near_copies, policy_texts
+
+from supportbot.retrieval import build_embedder, build_retriever, open_index
+from supportbot.routing.evaluation import evaluate_pre_model, load_labelled_questions
+from supportbot.routing.policy import load_policy
+from supportbot.settings import Settings
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Pre-model routing quality.")
+    parser.add_argument(
+        "--data", type=Path, default=REPO.parent / "shared/eval/routing-dev-clinc150.jsonl"
+    )
+    parser.add_argument("--knowledge", type=Path, default=HERE / "banking/knowledge")
+    parser.add_argument("--policies", type=Path, default=HERE / "banking/policies")
+    parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="print the metrics as JSON")
+    parser.add_argument("--show-errors", type=int, default=0, metavar="N")
+    parser.add_argument(
+        "--skip-copy-check", action="store_true", help="data whose sentences may be in the policy"
+    )
+    args = parser.parse_args()
+
+    rows = load_labelled_questions(args.data)
+    policy = load_policy(args.policies)
+    if not args.skip_copy_check:
+        copies = near_copies(policy_texts(policy), [r.text for r in rows])
+        for text, sentence, ratio, jaccard in copies:
+            print(
+                f"near copy ({ratio:.2f}/{jaccard:.2f}): {text!r} ~ {sentence!r}", file=sys.stderr
+            )
+        if copies:
+            return 1
+
+    with tempfile.TemporaryDirectory() as data_dir:
+        settings = Settings(
+            knowledge_dir=args.knowledge, policies_dir=args.policies, data_dir=Path(data_dir)
+        )
+        embedder = build_embedder(settings)
+        started = time.perf_counter()
+        report = open_index(settings, embedder).update(settings.knowledge_dir)
+        index_seconds = time.perf_counter() - started
+        retriever = build_retriever(settings, embedder)
+        metrics, decisions = evaluate_pre_model(
+            rows, retriever=retriever, embedder=embedder, policy=policy, k=args.k
+        )
+
+    if args.json:
+        print(metrics.model_dump_json(indent=2))
+    else:
+        print(f"indexed {report.chunks} chunks in {index_seconds:.1f}s; {metrics.n} questions")
+        print(
+            f"recall {metrics.recall}  precision {metrics.precision}  "
+            f"false escalation rate {metrics.false_escalation_rate}  "
+            f"declined {metrics.declined_rate}  "
+            f"{metrics.seconds_per_question * 1000:.1f} ms/question"
+        )
+        for name, cat in metrics.per_category.items():
+            print(
+                f"  {name:24s} n={cat.n:5d} recall={cat.recall:.3f} declined={cat.declined:.3f}"
+                f"  {metrics.confusion[name]}"
+            )
+        signals = Counter(r.signal for d in decisions for r in d.reasons)
+        print("signals:", dict(signals.most_common()))
+    if args.show_errors:
+        wrong = [
+            (row, d) for row, d in zip(rows, decisions, strict=True) if d.escalated != row.escalate
+        ]
+        for row, d in wrong[: args.show_errors]:
+            detail = "; ".join(f"{r.signal}: {r.detail}" for r in d.reasons)
+            print(json.dumps({"text": row.text, "label": row.category, "route": d.route}), detail)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

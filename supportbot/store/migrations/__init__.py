@@ -1,0 +1,1 @@
+"""Alembic migrations of the store; ``supportbot.store.migrate`` runs them at open."""
