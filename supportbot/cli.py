@@ -323,6 +323,32 @@ def _print_result(result: PipelineResult) -> None:
     )
 
 
+@app.command()
+def serve(
+    *,
+    port: Annotated[
+        int | None,
+        typer.Option("--port", min=1, max=65535, help="HTTP mode port [env: PORT, default 3000]"),
+    ] = None,
+    host: Annotated[str, typer.Option("--host", help="HTTP mode interface.")] = "0.0.0.0",
+    knowledge: KnowledgeOpt = None,
+    policies: PoliciesOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Run the Slack app and the scheduler: Socket Mode when SLACK_APP_TOKEN is set, else
+    HTTP on --port (POST /slack/events, signed requests only)."""
+    import logging
+
+    from supportbot.slack.serve import serve as run_server
+
+    settings = load_settings(knowledge, policies, data_dir, port=port)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    run_server(settings, host=host, on_ready=lambda where: console.print(where, highlight=False))
+
+
 @eval_app.command("routing")
 def eval_routing(
     file: Annotated[
@@ -432,6 +458,100 @@ def _print_routing_metrics(metrics: RoutingMetrics, file: Path) -> None:
             *(str(row.get(c, 0)) for c in ("answer", "frontier", "human", "declined")),
         )
     out.print(table)
+
+
+@app.command()
+def digest(
+    *,
+    day: Annotated[
+        str | None,
+        typer.Option(
+            "--date",
+            metavar="YYYY-MM-DD",
+            help="The local day to report on [default: yesterday in SUPPORTBOT_TIMEZONE].",
+        ),
+    ] = None,
+    post: Annotated[
+        bool,
+        typer.Option(
+            "--post",
+            help="Post it to SUPPORTBOT_DIGEST_CHANNEL, with the chart in the thread.",
+        ),
+    ] = False,
+    as_json: JsonOpt = False,
+    knowledge: KnowledgeOpt = None,
+    policies: PoliciesOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """The daily escalation digest, printed (and the chart written), or posted to Slack."""
+    import datetime as dt
+
+    from supportbot.clock import SystemClock
+    from supportbot.errors import ConfigurationError
+    from supportbot.jobs.digest import (
+        DigestConfig,
+        build_digest,
+        default_day,
+        run_daily_digest,
+        write_chart,
+    )
+    from supportbot.jobs.digest_render import render_digest
+    from supportbot.jobs.posting import WebClientPoster
+    from supportbot.retrieval import build_embedder
+    from supportbot.routing.policy import load_policy
+    from supportbot.store import open_store
+
+    settings = load_settings(knowledge, policies, data_dir)
+    poster = None
+    if post:
+        if not settings.digest_channel:
+            raise ConfigurationError(
+                "SUPPORTBOT_DIGEST_CHANNEL", "is not set; --post needs the channel to post to"
+            )
+        poster = WebClientPoster.from_settings(settings)  # names SLACK_BOT_TOKEN when missing
+    try:
+        chosen = dt.date.fromisoformat(day) if day is not None else None
+    except ValueError:
+        raise typer.BadParameter(
+            f"{day!r} is not a date like 2026-03-10", param_hint="--date"
+        ) from None
+    min_score = load_policy(settings.policies_dir).thresholds.min_retrieval_score
+    config = DigestConfig.from_settings(settings, min_retrieval_score=min_score)
+    clock = SystemClock()
+    chosen = chosen or default_day(clock, settings.timezone)
+    embedder = build_embedder(settings)
+    with open_store(settings, clock) as store:
+        if poster is not None:  # the job's own path: build, draw, post, audit
+            run = run_daily_digest(
+                store=store,
+                embedder=embedder,
+                config=config,
+                poster=poster,
+                channel=settings.digest_channel,
+                clock=clock,
+                day=chosen,
+            )
+            report, chart, posted = run.digest, run.chart, run.posted
+        else:
+            report = build_digest(store, embedder, config, day=chosen, now=clock.now())
+            chart, posted = write_chart(report, config.chart_dir), None
+    if as_json:
+        document = report.model_dump(mode="json")
+        document["empty"] = report.empty
+        document["chart"] = str(chart)
+        document["posted"] = None if posted is None else posted.model_dump()
+        print_json(document)
+        return
+    out = Console()
+    out.print(render_digest(report))
+    out.print(f"\nChart written to {chart}", highlight=False, soft_wrap=True)
+    if posted is not None:
+        out.print(
+            f"Posted to {settings.digest_channel} ({posted.channel}, ts {posted.ts}), "
+            "with the chart in the thread.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _search_mode(value: str) -> Any:

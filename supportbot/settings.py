@@ -136,6 +136,29 @@ class Settings(BaseSettings):
         default_factory=list,
         validation_alias=_env("SUPPORTBOT_FALLBACK_REVIEWERS", "fallback_reviewers"),
     )
+    slack_workers: int = Field(
+        16,
+        gt=0,
+        le=256,
+        validation_alias=_env("SUPPORTBOT_SLACK_WORKERS", "slack_workers"),
+        description="Questions answered at once (model calls run in parallel on these threads).",
+    )
+    slack_queue_limit: int = Field(
+        500,
+        gt=0,
+        validation_alias=_env("SUPPORTBOT_SLACK_QUEUE_LIMIT", "slack_queue_limit"),
+        description="Questions waiting for a worker beyond which new ones are turned away.",
+    )
+    recovery_idle_seconds: int = Field(
+        0,
+        ge=0,
+        validation_alias=_env("SUPPORTBOT_RECOVERY_IDLE_SECONDS", "recovery_idle_seconds"),
+        description=(
+            "At start-up, unfinished questions untouched this long were interrupted by a crash "
+            "and are answered again. 0 suits one bot process; with several, set it above the "
+            "longest answer time (e.g. 600) so a restart never takes over a live question."
+        ),
+    )
 
     # -- scheduler -------------------------------------------------------------
     timezone: str = Field("UTC", validation_alias=_env("SUPPORTBOT_TIMEZONE", "timezone"))

@@ -1,9 +1,9 @@
 """Check that no text of a policy file copies a sentence of a labelled data set.
 
-Every category description and example and every scope text is compared with every data
-sentence after normalisation (lower case, words only). A text is a copy when it equals a
-sentence, when their character-level similarity (difflib ratio) reaches ``--max-ratio``, or
-when their word sets overlap (Jaccard) by ``--max-jaccard`` or more.
+Every category description, example and routine example and every scope text is compared
+with every data sentence after normalisation (lower case, words only). A text is a copy when
+it equals a sentence, when their character-level similarity (difflib ratio) reaches
+``--max-ratio``, or when their word sets overlap (Jaccard) by ``--max-jaccard`` or more.
 
     .venv/bin/python scripts/eval/check_examples.py \
         scripts/eval/banking/policies/escalation.yaml ../shared/eval/routing-dev-clinc150.jsonl
@@ -36,6 +36,7 @@ def policy_texts(policy: Policy) -> list[str]:
     for category in policy.categories.values():
         texts.append(category.description)
         texts.extend(category.examples)
+        texts.extend(category.routine_examples)
     return texts
 
 

@@ -154,7 +154,7 @@ def route_pre_model(
 ) -> tuple[list[RetrievalResult], list[Decision]]:
     """Stage 1 of the router (no model calls) for many questions."""
     results = [retriever.retrieve(q, k) for q in questions]
-    matches = matcher.match_many(questions, [r.top_score for r in results])
+    matches = matcher.match_many(questions, results)
     decisions = [
         before_model(q, result, matcher.policy, match, channel=channel)
         for q, result, match in zip(questions, results, matches, strict=True)

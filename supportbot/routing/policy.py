@@ -11,6 +11,10 @@ A support lead edits one YAML file to say when the bot leaves the routine lane::
         examples: ["...", "..."]
         keywords: ["chargeback"]  # optional, explicit triggers
         escalate_to: human        # frontier | human
+        sources: ["billing/chargebacks-and-disputes"]   # optional: knowledge-base pages
+                                  # (or page#section) that document this category's process;
+                                  # [] = no page does
+        routine_examples: ["..."] # optional: look-alike questions the help center answers
     thresholds:
       min_retrieval_score: 0.3
       min_confidence: 0.6
@@ -33,6 +37,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -43,11 +48,22 @@ from pydantic import (
 )
 
 from supportbot.errors import PolicyError
+from supportbot.routing.sources import problem_with_pattern
 
 POLICY_FILENAME = "escalation.yaml"
 
 EscalateTo = Literal["frontier", "human"]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _check_source_pattern(value: str) -> str:
+    problem = problem_with_pattern(value)
+    if problem is not None:
+        raise ValueError(f"source pattern {value!r}: {problem}")
+    return value
+
+
+SourcePatternText = Annotated[str, AfterValidator(_check_source_pattern)]
 CategoryName = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
@@ -99,10 +115,25 @@ class Category(_Strict):
     examples: list[NonEmptyText] = Field(min_length=1)
     keywords: list[NonEmptyText] = Field(default_factory=list)
     escalate_to: EscalateTo
+    sources: list[SourcePatternText] | None = None
+    """Knowledge-base pages or sections that document this category's process (patterns such
+    as ``security/**`` or ``billing/refund-policy#Exceptions*``; see
+    :mod:`supportbot.routing.sources`). They are not routine-lane evidence against the
+    category, and a question whose best evidence is one of them belongs to the category.
+    Not given: nobody said which pages document it, so any page might. ``[]``: none does,
+    the whole knowledge base is routine for this category. Either way, once the lead has said
+    which pages are not routine, the rest is trusted as routine lane (see
+    :mod:`supportbot.routing.categories`)."""
+    routine_examples: list[NonEmptyText] = Field(default_factory=list)
+    """Look-alike questions that the help center answers on its own ("How do I reset my
+    password?" next to account takeovers). A question closer to one of these than to every
+    example of the category is not matched by meaning (keywords still apply)."""
 
-    @field_validator("examples", "keywords")
+    @field_validator("examples", "keywords", "sources", "routine_examples")
     @classmethod
-    def _no_duplicates(cls, values: list[str]) -> list[str]:
+    def _no_duplicates(cls, values: list[str] | None) -> list[str] | None:
+        if values is None:
+            return None
         seen: set[str] = set()
         for value in values:
             key = value.casefold()
@@ -110,6 +141,17 @@ class Category(_Strict):
                 raise ValueError(f"duplicate entry {value!r}")
             seen.add(key)
         return values
+
+    @model_validator(mode="after")
+    def _routine_examples_are_not_examples(self) -> Category:
+        examples = {e.casefold() for e in self.examples}
+        both = [r for r in self.routine_examples if r.casefold() in examples]
+        if both:
+            raise ValueError(
+                f"routine_examples: {both[0]!r} is also one of the examples; a question "
+                "cannot be both routine and an example of the category"
+            )
+        return self
 
 
 class Thresholds(_Strict):
@@ -123,9 +165,12 @@ class Thresholds(_Strict):
     max_model_failures: int = Field(2, ge=1)
     """Consecutive failed or invalid executor calls that escalate with ``model_failure``."""
     category_margin: float = Field(0.0, ge=-1.0, le=1.0)
-    """A category matches by meaning when its similarity to the question is at least the top
-    retrieval score plus this margin (the knowledge base is the routine lane). 0 means a tie
-    goes to the category: escalating is cheap, answering a risky question is not."""
+    """A category matches by meaning when its similarity to the question (and, for a category
+    with ``sources``, that of its closest example) is at least the best retrieved passage
+    outside the category's own ``sources`` plus this margin (the knowledge base is the
+    routine lane); an own page also needs this margin to count as the best evidence by score.
+    0 means a tie goes to the category: escalating is cheap, answering a risky question is
+    not."""
     category_min_score: float | None = Field(None, ge=0.0, le=1.0)
     """Floor for a match by meaning; defaults to ``min_retrieval_score`` (a question must be
     at least as related to a category as an answerable question is to the knowledge base)."""
@@ -374,6 +419,8 @@ def _describe(exc: ValidationError) -> list[str]:
             problems.append(f"{field}: must not be empty")
         elif kind == "string_pattern_mismatch":
             problems.append(f"{field}: names may use only letters, digits, '_', '-' and '.'")
+        elif kind == "value_error" and error.get("ctx", {}).get("error") is not None:
+            problems.append(f"{field}: {error['ctx']['error']}")
         else:
             got = error.get("input")
             problems.append(f"{field}: {error['msg']} (got {_short(got)})")

@@ -9,9 +9,13 @@ including those that did not change the route, each with a stable signal name:
 ==========================  =====================================================  ========
 signal                      fires when                                             route
 ==========================  =====================================================  ========
-``policy_category``         the question matches a category by meaning (or the     category
-                            executor classified it as a category)
+``policy_category``         the question matches a category by meaning: its        category
+                            prototype, its own source pages or a near-paraphrase
+                            of an example (or the executor classified it)
 ``keyword``                 one of a category's keywords is in the question        category
+``routine_example``         a match by meaning was held back: the question is      (none)
+                            closer to one of the category's routine examples
+                            than to any of its examples (recorded, routes nothing)
 ``weak_retrieval``          top retrieval score < ``min_retrieval_score`` (but     policy
                             the question is not off-topic)
 ``conflicting_evidence``    relevant passages from different documents state       policy
@@ -53,7 +57,7 @@ from supportbot.llm.types import EscalatorOutcome, ExecutorOutcome
 from supportbot.retrieval.types import RetrievalResult
 from supportbot.routing.categories import CategoryEvidence, CategoryMatch
 from supportbot.routing.conflicts import find_conflicts
-from supportbot.routing.keywords import Keyword, question_stems
+from supportbot.routing.keywords import Keyword, question_words
 from supportbot.routing.policy import ChannelRule, Policy
 from supportbot.routing.types import Decision, Reason, Route
 
@@ -63,6 +67,7 @@ class Signal(StrEnum):
 
     POLICY_CATEGORY = "policy_category"
     KEYWORD = "keyword"
+    ROUTINE_EXAMPLE = "routine_example"
     WEAK_RETRIEVAL = "weak_retrieval"
     CONFLICTING_EVIDENCE = "conflicting_evidence"
     CHANNEL_RULE = "channel_rule"
@@ -118,16 +123,50 @@ def _reason(signal: Signal, detail: str) -> Reason:
     return Reason(signal=signal.value, detail=detail)
 
 
-def _category_reasons(evidence: CategoryEvidence, routine_score: float) -> list[Reason]:
+def _meaning_grounds(evidence: CategoryEvidence, routine_score: float, policy: Policy) -> str:
+    """The grounds of a match by meaning, in words (see ``routing.categories``)."""
+    lane = evidence.lane_score if evidence.lane_score is not None else routine_score
+    elsewhere = " outside the category's own pages" if evidence.own_passage else ""
+    lane_from = f" ({evidence.lane_source})" if evidence.lane_source else ""
+    grounds = []
+    basis = evidence.basis or ["prototype"]
+    if "prototype" in basis:
+        example = evidence.nearest_example or evidence.closest_example
+        example_score = (
+            evidence.example_score if evidence.example_score is not None else evidence.closest_score
+        )
+        grounds.append(
+            f"similarity {evidence.score:.2f} vs best knowledge-base passage{elsewhere} "
+            f"{lane:.2f}{lane_from}; closest example: {example!r}, {example_score:.2f}"
+        )
+    own = evidence.own_passage
+    if "source" in basis and own is not None:
+        heading = f" > {own.heading}" if own.heading else ""
+        how = "ranked first by the retriever" if own.first_ranked else "the best-scoring passage"
+        grounds.append(
+            f"the best evidence is {own.source}{heading} ({own.score:.2f}, {how}), a page the "
+            f"policy assigns to this category (sources: {own.pattern!r}); best passage "
+            f"elsewhere {lane:.2f}{lane_from}"
+        )
+    if "paraphrase" in basis:
+        grounds.append(
+            f"near-paraphrase of {evidence.closest_example!r} ({evidence.closest_score:.2f} >= "
+            f"category_strong_score {policy.thresholds.category_strong_score:.2f})"
+        )
+    return "; and ".join(grounds)
+
+
+def _category_reasons(
+    evidence: CategoryEvidence, routine_score: float, policy: Policy
+) -> list[Reason]:
     reasons = []
     if evidence.by_meaning:
         reasons.append(
             _reason(
                 Signal.POLICY_CATEGORY,
-                f"matches category {evidence.name!r} by meaning (similarity "
-                f"{evidence.score:.2f} vs best knowledge-base passage {routine_score:.2f}; "
-                f"closest example: {evidence.closest_example!r}, {evidence.closest_score:.2f})"
-                f" -> {evidence.escalate_to}",
+                f"matches category {evidence.name!r} by meaning "
+                f"({_meaning_grounds(evidence, routine_score, policy)}) "
+                f"-> {evidence.escalate_to}",
             )
         )
     if evidence.by_keyword:
@@ -141,6 +180,16 @@ def _category_reasons(evidence: CategoryEvidence, routine_score: float) -> list[
     return reasons
 
 
+def _held_back_reason(evidence: CategoryEvidence) -> Reason:
+    return _reason(
+        Signal.ROUTINE_EXAMPLE,
+        f"category {evidence.name!r} not matched by meaning: the question is closer to its "
+        f"routine example {evidence.routine_example!r} ({evidence.routine_example_score or 0:.2f})"
+        f" than to any of its examples (closest {evidence.nearest_example!r}, "
+        f"{evidence.example_score or 0:.2f})",
+    )
+
+
 @lru_cache(maxsize=32)
 def _compiled(phrases: tuple[str, ...]) -> tuple[Keyword, ...]:
     return tuple(Keyword.compile(p) for p in phrases)
@@ -148,9 +197,9 @@ def _compiled(phrases: tuple[str, ...]) -> tuple[Keyword, ...]:
 
 def user_requested_human(question: str, policy: Policy) -> str | None:
     """The human-request phrase found in the question, if any."""
-    stems = question_stems(question)
+    found = question_words(question)
     for keyword in _compiled(tuple(policy.routing.human_request_phrases)):
-        if keyword.found_in(stems):
+        if keyword.found_in(found):
             return keyword.text
     return None
 
@@ -169,8 +218,12 @@ def before_model(
     reasons: list[Reason] = []
 
     for evidence in match.matched:
-        reasons.extend(_category_reasons(evidence, match.routine_score))
+        reasons.extend(_category_reasons(evidence, match.routine_score, policy))
         route = _higher(route, evidence.escalate_to)
+    # A held-back category that matched by keyword escalates anyway: nothing to explain.
+    reasons.extend(
+        _held_back_reason(c) for c in match.categories if c.held_back and not c.by_keyword
+    )
     requested = user_requested_human(question, policy)
     rule = policy.channel_rule(channel.id, channel.name) if channel else None
 

@@ -11,7 +11,13 @@ from retrieval_helpers import EXPORT, SAMPLE_KB, write_kb
 
 from supportbot.errors import EmbedderMismatch
 from supportbot.retrieval.embedders import HashingEmbedder
-from supportbot.retrieval.index import IndexHooks, IndexNotBuilt, KnowledgeIndex, parse_chunk_id
+from supportbot.retrieval.index import (
+    IndexHooks,
+    IndexNotBuilt,
+    IndexSchemaMismatch,
+    KnowledgeIndex,
+    parse_chunk_id,
+)
 from supportbot.retrieval.search import KnowledgeRetriever
 
 MakeIndex = Callable[..., KnowledgeIndex]
@@ -234,3 +240,30 @@ def test_unchanged_content_with_another_chunker_is_re_embedded(
 
     assert report.updated == 3
     assert SAMPLE_KB  # the same files, only the chunking changed
+
+
+def test_progress_reports_chunks_embedded(
+    kb: Path, make_index: MakeIndex, hashing: HashingEmbedder
+) -> None:
+    calls: list[tuple[int, int]] = []
+    index = make_index(hashing)
+    index._embed_batch_size = 4  # two batches for the six sample chunks
+
+    index.update(kb, progress=lambda done, total: calls.append((done, total)))
+
+    assert calls == [(0, 6), (4, 6), (6, 6)]
+
+
+def test_a_foreign_collection_of_the_same_name_is_replaced_only_by_full(
+    kb: Path, make_index: MakeIndex, hashing: HashingEmbedder
+) -> None:
+    index = make_index(hashing)
+    with index.connection.client() as client:
+        client.create_collection(index.collection_name, embedding_function=None)
+
+    with pytest.raises(IndexSchemaMismatch, match="--full"):
+        index.update(kb)
+    report = index.update(kb, full=True)
+
+    assert report.added == 3
+    assert index.snapshot().chunk_count == 6

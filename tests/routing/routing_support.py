@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from supportbot.llm.types import Draft, Evidence, ExecutorOutcome
-from supportbot.retrieval.types import Embedder, Passage, RetrievalResult
+from supportbot.retrieval.types import Embedder, Passage, RetrievalResult, Vectors
 from supportbot.routing.categories import CategoryEvidence, CategoryMatch
 from supportbot.routing.policy import EscalateTo, Policy, parse_policy
 
@@ -164,3 +164,35 @@ def _sections(markdown: str) -> list[tuple[str, str]]:
     if any(x.strip() for x in lines):
         sections.append((heading, " ".join(x.strip() for x in lines if x.strip())))
     return sections
+
+
+class TableEmbedder:
+    """An embedder with hand-made vectors: each known text maps to a given direction.
+
+    Lets tests set exact similarities between a question, a category's texts and passages.
+    """
+
+    def __init__(self, table: Mapping[str, Sequence[float]], name: str = "table") -> None:
+        self._table = {text: _unit(vector) for text, vector in table.items()}
+        self._name = name
+        self._dimension = len(next(iter(self._table.values())))
+
+    @property
+    def name(self) -> str:
+        return f"{self._name}-{id(self)}"  # never share the policy cache between tables
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return np.stack([self._table[t] for t in texts]).astype(np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self._table[text]
+
+
+def _unit(vector: Sequence[float]) -> Vectors:
+    array = np.asarray(vector, dtype=np.float32)
+    out: Vectors = (array / np.linalg.norm(array)).astype(np.float32)
+    return out

@@ -10,7 +10,7 @@ from routing_support import POLICY_YAML, InMemoryRetriever, policy
 
 from supportbot.retrieval.embedders import MiniLMEmbedder
 from supportbot.retrieval.types import Vectors
-from supportbot.routing.categories import CategoryMatcher
+from supportbot.routing.categories import CategoryEvidence, CategoryMatcher
 from supportbot.routing.policy import load_policy
 
 KNOWLEDGE = {
@@ -197,3 +197,38 @@ def test_shipped_policies_trigger_on_their_keywords(
     found = match.get(category)
     assert found is not None
     assert found.by_keyword
+
+
+def test_the_sample_policy_claims_a_question_answered_from_its_own_page(
+    embedder: MiniLMEmbedder,
+) -> None:
+    """A security incident whose best evidence is the takeover page, and routine neighbours.
+
+    The question is far from every example of ``security_incident`` (no paraphrase) and
+    scores low against its prototype; what places it is the page that answers it, which the
+    sample policy lists among the category's ``sources``.
+    """
+    documents = [
+        "security/suspected-account-takeover",
+        "security/leaked-api-keys",
+        "accounts/password-reset",
+        "accounts/two-factor-authentication",
+        "troubleshooting/login-issues",
+        "product/api-and-webhooks",
+    ]
+    knowledge = {d: (REPO / "knowledge" / f"{d}.md").read_text(encoding="utf-8") for d in documents}
+    retriever = InMemoryRetriever(embedder, knowledge)
+    matcher = CategoryMatcher(load_policy(REPO / "policies"), embedder)
+
+    def security(question: str) -> CategoryEvidence:
+        found = matcher.match(question, retriever.retrieve(question, 5)).get("security_incident")
+        assert found is not None
+        return found
+
+    incident = security("a teammate says I sent them messages I never wrote")
+    assert incident.by_meaning
+    assert incident.basis == ["source"]
+    assert incident.own_passage is not None
+    assert incident.own_passage.source == "security/suspected-account-takeover.md"
+    for routine in ["How do I change my password?", "how do I create an api key"]:
+        assert not security(routine).matched

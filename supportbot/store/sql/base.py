@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
 
@@ -76,6 +77,12 @@ class SqlBase:
         self._writes = sessionmaker(
             engine.execution_options(**WRITE_OPTIONS), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Threads of this process queue here for it: left
+        # to SQLite's busy handler, a waiting writer sleeps up to 100 ms between retries, and
+        # under a steady write load (many Slack workers) some writes wait for hundreds of ms.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.RLock() if engine.dialect.name == "sqlite" else nullcontext()
+        )
 
     def _now(self) -> datetime:
         return require_aware(self._clock.now(), "the clock's time")
@@ -88,7 +95,7 @@ class SqlBase:
     @contextmanager
     def _write(self) -> Iterator[Session]:
         try:
-            with self._writes.begin() as session:
+            with self._write_lock, self._writes.begin() as session:
                 yield session
         except IntegrityError as exc:
             raise StoreError(f"the store refused a write: {exc.orig}") from exc
