@@ -496,9 +496,9 @@ def digest(
         write_chart,
     )
     from supportbot.jobs.digest_render import render_digest
-    from supportbot.jobs.posting import WebClientPoster
     from supportbot.retrieval import build_embedder
     from supportbot.routing.policy import load_policy
+    from supportbot.slack.gateway import WebClientGateway
     from supportbot.store import open_store
 
     settings = load_settings(knowledge, policies, data_dir)
@@ -508,7 +508,7 @@ def digest(
             raise ConfigurationError(
                 "SUPPORTBOT_DIGEST_CHANNEL", "is not set; --post needs the channel to post to"
             )
-        poster = WebClientPoster.from_settings(settings)  # names SLACK_BOT_TOKEN when missing
+        poster = WebClientGateway.from_settings(settings)  # names SLACK_BOT_TOKEN if missing
     try:
         chosen = dt.date.fromisoformat(day) if day is not None else None
     except ValueError:
@@ -552,6 +552,23 @@ def digest(
             highlight=False,
             soft_wrap=True,
         )
+
+
+@app.command()
+def demo(
+    *,
+    knowledge: KnowledgeOpt = None,
+    policies: PoliciesOpt = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """A scripted end-to-end run of the real Slack app against a fake Slack workspace.
+
+    On embedded defaults: no Slack, Ollama or Anthropic account needed (the frontier model
+    is used when ANTHROPIC_API_KEY is set). Index and store go to DATA_DIR/demo."""
+    from supportbot.demo import run_demo
+
+    settings = load_settings(knowledge, policies, data_dir)
+    run_demo(settings, console=Console(highlight=False))
 
 
 def _search_mode(value: str) -> Any:

@@ -151,20 +151,10 @@ def confidence(pairs: Sequence[tuple[float, float]]) -> float:
 
 
 def _answer(chosen: Sequence[_Candidate]) -> str:
+    """The quoted sentences and the note; the sources travel as the draft's evidence (every
+    surface — Slack, ``ask``, the review post — lists them once, from there)."""
     quoted = "\n".join(f"> {c.sentence}" for c in chosen)
-    sources: list[str] = []
-    for c in chosen:
-        label = (
-            f"{c.passage.source} ({c.passage.heading})" if c.passage.heading else c.passage.source
-        )
-        if label not in sources:
-            sources.append(label)
-    return (
-        "Here is what our knowledge base says:\n\n"
-        f"{quoted}\n\n"
-        f"Sources: {'; '.join(sources)}\n\n"
-        f"_{NO_MODEL_NOTE}_"
-    )
+    return f"Here is what our knowledge base says:\n\n{quoted}\n\n_{NO_MODEL_NOTE}_"
 
 
 def _escalation(reason: str) -> Draft:

@@ -22,14 +22,11 @@ import time
 from datetime import timedelta
 from typing import Any, Self
 
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from supportbot.clock import Clock
-from supportbot.jobs.scheduler import JobSpec
-from supportbot.jobs.sla import run_sla_sweep
 from supportbot.services import Services
 from supportbot.settings import Settings
 from supportbot.slack import config
@@ -56,8 +53,6 @@ log = logging.getLogger(__name__)
 INTERACTION_WORKERS = 8
 INTERACTION_BACKLOG = 1_000
 SOCKET_MODE_CONCURRENCY = 16
-SLA_SWEEP_SECONDS = 60
-RECOVERY_SWEEP_SECONDS = 300
 
 
 class SlackBot:
@@ -143,30 +138,6 @@ class SlackBot:
                 return False
             if self.answers.pending == 0:  # nothing was queued while waiting on the other
                 return True
-
-    def scheduled_jobs(self) -> list[JobSpec]:
-        """The Slack app's timers: the review-SLA sweep, the recovery sweep, claim purging."""
-        store, settings = self.services.store, self.settings
-        return [
-            JobSpec(
-                id="review_sla",
-                func=lambda: run_sla_sweep(store, self.gateway, self.clock, settings),
-                trigger=IntervalTrigger(seconds=SLA_SWEEP_SECONDS),
-                name="review SLA reminders",
-            ),
-            JobSpec(
-                id="slack_recovery",
-                func=self.periodic_recovery,
-                trigger=IntervalTrigger(seconds=RECOVERY_SWEEP_SECONDS),
-                name="finish what crashed workers left",
-            ),
-            JobSpec(
-                id="purge_event_claims",
-                func=store.purge_event_claims,
-                trigger=IntervalTrigger(hours=1),
-                name="forget expired Slack event claims",
-            ),
-        ]
 
     def health(self) -> dict[str, Any]:
         return {

@@ -5,6 +5,11 @@ The client retries 429s (honouring ``Retry-After``), 500/503s and dropped connec
 through slack_sdk's own retry handlers (:func:`retry_handlers`); posts are paced per channel
 (:class:`~supportbot.slack.pacing.ChannelPacer`). Whatever still fails becomes a
 :class:`SlackDeliveryError` naming the method, the channel and Slack's error code.
+
+The same gateway serves the scheduled jobs: it satisfies their two-method seam,
+:class:`~supportbot.jobs.posting.SlackPoster` (``post_message`` and ``upload_file``, the latter
+through ``files_upload_v2``), so the Slack app, the jobs and ``supportbot digest --post``
+share one client, one retry policy and one error type.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -27,6 +33,9 @@ from slack_sdk.webhook import WebhookClient
 from supportbot.errors import SupportBotError
 from supportbot.slack.blocks import SlackMessage
 from supportbot.slack.pacing import ChannelPacer
+
+if TYPE_CHECKING:
+    from supportbot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +142,7 @@ class SlackGateway(Protocol):
 
 
 class WebClientGateway:
-    """:class:`SlackGateway` over slack_sdk's ``WebClient``."""
+    """:class:`SlackGateway` (and the jobs' ``SlackPoster``) over slack_sdk's ``WebClient``."""
 
     def __init__(
         self,
@@ -143,6 +152,14 @@ class WebClientGateway:
     ) -> None:
         self.client = client
         self.pacer = pacer if pacer is not None else ChannelPacer()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebClientGateway:
+        """``SLACK_BOT_TOKEN`` against ``SUPPORTBOT_SLACK_API_URL``; a missing or malformed
+        token is a ConfigurationError naming the setting (nothing is sent yet)."""
+        from supportbot.slack.config import bot_token
+
+        return cls(web_client(bot_token(settings), settings.slack_api_url))
 
     # -- identity -----------------------------------------------------------------------
     def auth_test(self) -> BotIdentity:
@@ -170,6 +187,34 @@ class WebClientGateway:
             unfurl_media=False,
         )
         return PostedMessage(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def post_message(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+    ) -> PostedMessage:
+        """The jobs' post (``SlackPoster``): ``channel`` may be an ID or a ``#name``; the
+        result carries the channel's ID."""
+        return self.post(channel, SlackMessage(text=text, blocks=list(blocks)), thread_ts=thread_ts)
+
+    def upload_file(
+        self, channel: str, path: Path, *, title: str, thread_ts: str | None = None
+    ) -> None:
+        """Upload ``path`` into ``channel`` (an ID), in ``thread_ts``'s thread if given, with
+        ``files_upload_v2`` (``files.getUploadURLExternal``, the upload, then
+        ``files.completeUploadExternal``)."""
+        self._call(
+            "files_upload_v2",
+            self.client.files_upload_v2,
+            channel=channel,
+            file=str(path),
+            filename=path.name,
+            title=title,
+            thread_ts=thread_ts,
+        )
 
     def update(self, channel: str, ts: str, message: SlackMessage) -> None:
         self._call(

@@ -15,6 +15,10 @@ from collections.abc import Callable
 
 SLACK_MESSAGES_PER_SECOND = 1.0
 SLACK_BURST = 3
+#: The pace the bot keeps: 10% under Slack's limit. Slots are reserved before the request
+#: leaves and Slack counts them when they arrive, so jitter in between must not turn a
+#: paced burst into 429s.
+PACED_MESSAGES_PER_SECOND = 0.9 * SLACK_MESSAGES_PER_SECOND
 _PRUNE_ABOVE = 4_096  # channels remembered before idle ones are forgotten
 
 
@@ -23,7 +27,7 @@ class ChannelPacer:
 
     def __init__(
         self,
-        per_second: float = SLACK_MESSAGES_PER_SECOND,
+        per_second: float = PACED_MESSAGES_PER_SECOND,
         burst: int = SLACK_BURST,
         *,
         monotonic: Callable[[], float] = time.monotonic,

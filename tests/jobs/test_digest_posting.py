@@ -13,9 +13,9 @@ from supportbot.clock import FakeClock
 from supportbot.fakes.slack import FakeSlack
 from supportbot.jobs.digest import DigestConfig, run_daily_digest
 from supportbot.jobs.digest_blocks import digest_message
-from supportbot.jobs.posting import PostingFailed, WebClientPoster
 from supportbot.retrieval.embedders import MiniLMEmbedder
 from supportbot.settings import Settings
+from supportbot.slack.gateway import SlackDeliveryError, WebClientGateway
 from supportbot.store import SqlStore
 
 
@@ -28,11 +28,11 @@ def store(scenario_data_dir: Path, tmp_path: Path) -> Iterator[SqlStore]:
         yield opened
 
 
-def poster_for(slack: FakeSlack) -> WebClientPoster:
+def poster_for(slack: FakeSlack) -> WebClientGateway:
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None, slack_bot_token=slack.bot_token, slack_api_url=slack.api_url
     )
-    return WebClientPoster.from_settings(settings)
+    return WebClientGateway.from_settings(settings)
 
 
 def test_digest_is_posted_with_the_chart_in_its_thread(
@@ -94,7 +94,7 @@ def test_without_a_channel_the_job_only_writes_the_chart(
 def test_a_refused_post_is_an_error_with_context_and_audited(
     fake_slack: FakeSlack, store: SqlStore, embedder: MiniLMEmbedder, config: DigestConfig
 ) -> None:
-    with pytest.raises(PostingFailed) as failure:
+    with pytest.raises(SlackDeliveryError) as failure:
         run_daily_digest(
             store=store,
             embedder=embedder,

@@ -9,13 +9,13 @@ import pytest
 
 from supportbot.clock import FakeClock
 from supportbot.fakes.slack import FakeSlack, blocks_problems
-from supportbot.jobs.posting import WebClientPoster
 from supportbot.jobs.reindex import run_reindex
 from supportbot.retrieval import open_index
 from supportbot.retrieval.embedders import MiniLMEmbedder
 from supportbot.retrieval.index import KnowledgeIndex
 from supportbot.retrieval.types import IndexReport
 from supportbot.settings import Settings
+from supportbot.slack.gateway import WebClientGateway
 from supportbot.store import SqlStore
 
 CHANNEL = "C0DIGEST"
@@ -46,8 +46,8 @@ def store(tmp_path: Path) -> Iterator[SqlStore]:
 
 
 @pytest.fixture
-def poster(fake_slack: FakeSlack) -> WebClientPoster:
-    return WebClientPoster(fake_slack.web_client())
+def poster(fake_slack: FakeSlack) -> WebClientGateway:
+    return WebClientGateway(fake_slack.web_client())
 
 
 def reports(slack: FakeSlack) -> list[str]:
@@ -55,7 +55,11 @@ def reports(slack: FakeSlack) -> list[str]:
 
 
 def test_posts_only_when_something_changed_or_failed(
-    kb: Path, index: KnowledgeIndex, store: SqlStore, poster: WebClientPoster, fake_slack: FakeSlack
+    kb: Path,
+    index: KnowledgeIndex,
+    store: SqlStore,
+    poster: WebClientGateway,
+    fake_slack: FakeSlack,
 ) -> None:
     def run() -> IndexReport:
         return run_reindex(index, kb, audit=store, poster=poster, channel=CHANNEL).report
@@ -99,7 +103,11 @@ def test_posts_only_when_something_changed_or_failed(
 
 
 def test_a_long_list_of_changes_stays_within_slacks_limits(
-    kb: Path, index: KnowledgeIndex, store: SqlStore, poster: WebClientPoster, fake_slack: FakeSlack
+    kb: Path,
+    index: KnowledgeIndex,
+    store: SqlStore,
+    poster: WebClientGateway,
+    fake_slack: FakeSlack,
 ) -> None:
     for n in range(40):
         (kb / f"topic-{n:02d}.md").write_text(f"# Topic {n}\n\nText about topic number {n}.\n")
@@ -122,7 +130,7 @@ class BrokenIndex:
 
 
 def test_a_failed_run_is_reported_audited_and_raised(
-    kb: Path, store: SqlStore, poster: WebClientPoster, fake_slack: FakeSlack
+    kb: Path, store: SqlStore, poster: WebClientGateway, fake_slack: FakeSlack
 ) -> None:
     with pytest.raises(RuntimeError, match="not reachable"):
         run_reindex(BrokenIndex(), kb, audit=store, poster=poster, channel=CHANNEL)

@@ -43,7 +43,9 @@ def test_draft_is_schema_valid_and_quotes_real_passage_sentences(
     assert any("within 30 days" in e.quote for e in draft.evidence)
     assert "without a language model" in draft.draft_response
     assert NO_MODEL_NOTE in draft.draft_response
-    assert "billing/refunds.md (Refunds > Refund window)" in draft.draft_response
+    # Sources travel as evidence (each surface lists them once), not repeated in the text.
+    assert "billing/refunds.md" in {e.source for e in draft.evidence}
+    assert "billing/refunds.md" not in draft.draft_response
     (call,) = outcome.calls
     assert (call.provider, call.outcome, call.tier) == ("offline", "ok", "executor")
 

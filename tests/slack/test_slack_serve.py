@@ -19,7 +19,9 @@ from slack_harness import REPO_ROOT, SECRET, ScriptedExecutor, block_texts
 
 from supportbot.cli import main
 from supportbot.fakes.slack import FakeSlack, SlackSender
+from supportbot.jobs.context import JobContext
 from supportbot.jobs.scheduler import build_scheduler
+from supportbot.jobs.tasks import daily_digest, scheduled_jobs
 from supportbot.retrieval.embedders import MiniLMEmbedder
 from supportbot.services import Services
 from supportbot.settings import Settings
@@ -217,22 +219,48 @@ def _all_time() -> tuple[Any, Any]:
     return datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)
 
 
-def test_the_scheduler_runs_the_slack_jobs(start: Callable[..., Any]) -> None:
-    app = start(timezone="Europe/Paris")
-    scheduler = build_scheduler(app.settings, app.bot.scheduled_jobs())
+def test_serve_schedules_the_product_jobs_in_the_database(start: Callable[..., Any]) -> None:
+    app = start(timezone="Europe/Paris", digest_channel="C0DIGEST")
+    context = JobContext(settings=app.settings, services=app.services, slack=app.bot)
+    scheduler = build_scheduler(
+        app.settings,
+        scheduled_jobs(app.settings, app.services.clock),
+        context,
+        engine=app.store.engine,
+        claims=app.store,
+    )
     scheduler.start(paused=True)
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
     finally:
         scheduler.shutdown(wait=False)
 
-    assert set(jobs) == {"review_sla", "slack_recovery", "purge_event_claims"}
+    assert set(jobs) == {
+        "nightly_reindex",
+        "daily_digest",
+        "review_sla",
+        "slack_recovery",
+        "purge_event_claims",
+    }
+    assert (
+        str(jobs["nightly_reindex"].trigger)
+        == "cron[month='*', day='*', day_of_week='*', hour='2', minute='0']"
+    )
+    assert (
+        str(jobs["daily_digest"].trigger)
+        == "cron[month='*', day='*', day_of_week='*', hour='9', minute='0']"
+    )
     assert jobs["review_sla"].trigger.interval.total_seconds() == 60
     assert all(j.coalesce and j.max_instances == 1 for j in jobs.values())
-    assert all(j.misfire_grace_time == 300 for j in jobs.values())
+    assert jobs["review_sla"].misfire_grace_time == 300
+    assert jobs["daily_digest"].misfire_grace_time == 3600
     assert str(scheduler.timezone) == "Europe/Paris"
-    jobs["review_sla"].func()  # runs against the app's store and gateway
-    jobs["slack_recovery"].func()
+    with app.store.engine.connect() as connection:  # the job store is the store's database
+        stored = connection.exec_driver_sql("SELECT id FROM apscheduler_jobs").scalars().all()
+    assert set(stored) == set(jobs)
+    # the stored references resolve to the functions, which run on the context
+    jobs["review_sla"].func(context)
+    jobs["slack_recovery"].func(context)
 
 
 def test_socket_mode_needs_no_signing_secret(
@@ -277,6 +305,9 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "views.open": set(),
     "usergroups.users.list": {"usergroups:read"},
     "conversations.info": {"channels:read", "groups:read"},  # public / private channels
+    "files.getUploadURLExternal": {"files:write"},  # files_upload_v2: the digest's chart
+    "files.completeUploadExternal": {"files:write"},
+    "upload": set(),  # the bytes, POSTed to the URL Slack handed out
     "response_url": set(),
 }
 
@@ -308,7 +339,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_app_uses(
     """Drive every flow, then compare the scopes its Web API calls need with the manifest."""
     from test_slack_reviews import escalate
 
-    app = start()
+    app = start(digest_channel="C0DIGEST")
     app.bot.start()
     ts = app.ask("U0ALICE", "C0GENERAL", "How do I export a project?")
     app.bot_reply("C0GENERAL", ts, "export a project")
@@ -317,6 +348,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_app_uses(
     app.fake.wait_for_call("views.open", timeout=10)
     app.send(app.fake.traffic.slash_command("U0ALICE", "C0GENERAL", "status"))
     app.idle()
+    daily_digest(JobContext(settings=app.settings, services=app.services, slack=app.bot))
     manifest = load("manifest.yaml")
 
     called = {c.method for c in app.fake.calls()}
