@@ -91,16 +91,15 @@ class AnswerFlow:
         """Decide, claim and record; the work itself is queued. Returns what happened."""
         if trigger.kind == "thread_reply" and not self._asked_here_before(trigger):
             return "not_a_question"
-        if not self.store.claim_event(trigger.message_key, ttl=MESSAGE_CLAIM_TTL):
-            # a retry (same event_id) or the other delivery of one mention (message and
-            # app_mention): either way the same message, already being answered
-            kind = "slack.retry_ignored" if retry_num else "slack.duplicate_delivery"
-            self._duplicate(trigger, kind)
-            return "duplicate"
         if not trigger.text:
+            if not self.store.claim_event(trigger.message_key, ttl=MESSAGE_CLAIM_TTL):
+                return self._duplicate(trigger, retry_num)
             self.interactions.submit(lambda: self._hint(trigger), what="mention hint")
             return "hint"
-        question = self.pipeline.submit(
+        # The claim and the record are one transaction: a crash between them cannot leave a
+        # claimed message that no question records (Slack's retry would then be ignored).
+        question = self.store.claim_and_create_question(
+            trigger.message_key,
             NewQuestion(
                 source="slack",
                 text=trigger.text,
@@ -109,8 +108,11 @@ class AnswerFlow:
                 thread_ts=trigger.thread_ts,
                 message_ts=trigger.ts,
                 event_id=trigger.event_id,
-            )
+            ),
+            ttl=MESSAGE_CLAIM_TTL,
         )
+        if question is None:
+            return self._duplicate(trigger, retry_num)
         if not self.interactions.submit(lambda: self._start(question), what="start"):
             return self._refuse(question, Delivery())
         return "answering"
@@ -130,13 +132,17 @@ class AnswerFlow:
         earlier = self.store.questions_in_thread(trigger.channel, trigger.thread_ts)
         return any(q.user == trigger.user for q in earlier)
 
-    def _duplicate(self, trigger: Trigger, kind: str) -> None:
+    def _duplicate(self, trigger: Trigger, retry_num: int) -> Receipt:
+        """A retry (same event_id) or the other delivery of one mention (``message`` and
+        ``app_mention``): the same message, already being answered."""
+        kind = "slack.retry_ignored" if retry_num else "slack.duplicate_delivery"
         log.info("%s: %s %s", kind, trigger.message_key, trigger.event_id)
         self.store.record_audit(
             kind,
             actor=trigger.user,
             details={"key": trigger.message_key, "event_id": trigger.event_id, "via": trigger.kind},
         )
+        return "duplicate"
 
     def _hint(self, trigger: Trigger) -> None:
         self.gateway.post(

@@ -42,6 +42,14 @@ class QuestionStore(Protocol):
         """Record a question as ``received`` (audit: ``question.received``)."""
         ...
 
+    def claim_and_create_question(
+        self, key: str, new: NewQuestion, *, ttl: timedelta
+    ) -> Question | None:
+        """In one transaction: take the claim ``key`` (as ``claim_event``) and record the
+        question. None when the claim is held (a duplicate delivery), and then nothing was
+        recorded; a crash can never leave a claim without its question."""
+        ...
+
     def get_question(self, question_id: str) -> Question | None: ...
 
     def questions_in_thread(self, channel: str, thread_ts: str) -> list[Question]:

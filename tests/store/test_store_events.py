@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from supportbot.clock import FakeClock
-from supportbot.store import SqlStore
+from supportbot.store import NewQuestion, SqlStore
 
 Race = Callable[[int, Callable[[int], Any]], list[Any]]
 TTL = timedelta(hours=1)
@@ -68,3 +68,50 @@ def test_purge_removes_only_expired_claims(store: SqlStore, clock: FakeClock) ->
 def test_a_claim_needs_a_positive_ttl(store: SqlStore) -> None:
     with pytest.raises(ValueError, match="positive"):
         store.claim_event("Ev01", ttl=timedelta(0))
+
+
+def _message(ts: str) -> NewQuestion:
+    return NewQuestion(
+        source="slack", text="how do I export?", channel="C1", user="U1", message_ts=ts
+    )
+
+
+def test_a_claimed_question_is_recorded_once(store: SqlStore) -> None:
+    first = store.claim_and_create_question("msg:C1:1.0", _message("1.0"), ttl=TTL)
+    again = store.claim_and_create_question("msg:C1:1.0", _message("1.0"), ttl=TTL)
+
+    assert first is not None
+    assert again is None
+    assert [q.id for q in store.unfinished_questions()] == [first.id]
+    assert not store.claim_event("msg:C1:1.0", ttl=TTL)  # the same claim as claim_event's
+
+
+def test_concurrent_deliveries_of_one_message_record_one_question(
+    store: SqlStore, race: Race
+) -> None:
+    results = race(
+        8, lambda _i: store.claim_and_create_question("msg:C1:2.0", _message("2.0"), ttl=TTL)
+    )
+
+    recorded = [r for r in results if r is not None]
+    assert len(recorded) == 1
+    assert [q.id for q in store.unfinished_questions()] == [recorded[0].id]
+
+
+class _CrashingStore(SqlStore):
+    """Fails after the question row is written, inside the same transaction."""
+
+    def _audit(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("power cut")
+
+
+def test_a_crash_while_recording_leaves_no_claim_behind(store: SqlStore, clock: FakeClock) -> None:
+    crashing = _CrashingStore(store.engine, clock=clock)
+
+    with pytest.raises(RuntimeError, match="power cut"):
+        crashing.claim_and_create_question("msg:C1:3.0", _message("3.0"), ttl=TTL)
+
+    assert store.unfinished_questions() == []
+    # Slack's retry of the same message is therefore answered, not ignored.
+    retried = store.claim_and_create_question("msg:C1:3.0", _message("3.0"), ttl=TTL)
+    assert retried is not None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from pydantic import JsonValue
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from supportbot.store.records import (
     AuditEvent,
@@ -88,26 +88,8 @@ class ActivityMethods(SqlBase):
             ]
 
     def claim_event(self, event_id: str, *, ttl: timedelta) -> bool:
-        if ttl <= timedelta(0):
-            raise ValueError(f"a claim's ttl must be positive, got {ttl}")
-        now = self._now()
-        expires_at = now + ttl
-        claim = (
-            self._insert()(ProcessedEventRow)
-            .values(event_id=event_id, claimed_at=now, expires_at=expires_at)
-            .on_conflict_do_nothing(index_elements=[ProcessedEventRow.event_id])
-            .returning(ProcessedEventRow.event_id)  # a row back only when the insert happened
-        )
-        reclaim = (
-            update(ProcessedEventRow)
-            .where(ProcessedEventRow.event_id == event_id, ProcessedEventRow.expires_at <= now)
-            .values(claimed_at=now, expires_at=expires_at)
-        )
         with self._write() as session:
-            connection = session.connection()
-            if connection.execute(claim).scalar_one_or_none() is not None:
-                return True
-            return connection.execute(reclaim).rowcount == 1
+            return self._take_claim(session, event_id, ttl=ttl, now=self._now())
 
     def purge_event_claims(self) -> int:
         stmt = delete(ProcessedEventRow).where(ProcessedEventRow.expires_at <= self._now())

@@ -6,7 +6,7 @@ import threading
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import JsonValue
@@ -28,7 +28,13 @@ from supportbot.store.records import (
     QuestionStatus,
     require_aware,
 )
-from supportbot.store.tables import AuditEventRow, EscalationRow, FeedbackRow, QuestionRow
+from supportbot.store.tables import (
+    AuditEventRow,
+    EscalationRow,
+    FeedbackRow,
+    ProcessedEventRow,
+    QuestionRow,
+)
 
 FRONTIER_TIER: ModelTier = "escalator"
 
@@ -125,6 +131,27 @@ class SqlBase:
     def _insert(self) -> Any:
         """The dialect's INSERT, which knows ON CONFLICT (both backends support it)."""
         return sqlite.insert if self._engine.dialect.name == "sqlite" else postgresql.insert
+
+    def _take_claim(self, session: Session, key: str, *, ttl: timedelta, now: datetime) -> bool:
+        """Insert-or-ignore the claim ``key`` (or retake an expired one) inside ``session``."""
+        if ttl <= timedelta(0):
+            raise ValueError(f"a claim's ttl must be positive, got {ttl}")
+        expires_at = now + ttl
+        claim = (
+            self._insert()(ProcessedEventRow)
+            .values(event_id=key, claimed_at=now, expires_at=expires_at)
+            .on_conflict_do_nothing(index_elements=[ProcessedEventRow.event_id])
+            .returning(ProcessedEventRow.event_id)  # a row back only when the insert happened
+        )
+        reclaim = (
+            update(ProcessedEventRow)
+            .where(ProcessedEventRow.event_id == key, ProcessedEventRow.expires_at <= now)
+            .values(claimed_at=now, expires_at=expires_at)
+        )
+        connection = session.connection()
+        if connection.execute(claim).scalar_one_or_none() is not None:
+            return True
+        return bool(connection.execute(reclaim).rowcount == 1)
 
     def _cas_question(
         self,

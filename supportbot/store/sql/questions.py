@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import JsonValue
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
 
 from supportbot.errors import RecordNotFound
 from supportbot.llm.types import Draft, ModelCall
@@ -41,7 +42,19 @@ class QuestionMethods(SqlBase):
     """Questions and their trail: status, retrieval, draft, decisions, model calls."""
 
     def create_question(self, new: NewQuestion) -> Question:
+        with self._write() as session:
+            return self._create_question(session, new, now=self._now())
+
+    def claim_and_create_question(
+        self, key: str, new: NewQuestion, *, ttl: timedelta
+    ) -> Question | None:
         now = self._now()
+        with self._write() as session:
+            if not self._take_claim(session, key, ttl=ttl, now=now):
+                return None
+            return self._create_question(session, new, now=now)
+
+    def _create_question(self, session: Session, new: NewQuestion, *, now: datetime) -> Question:
         row = QuestionRow(
             id=new_id(),
             source=new.source,
@@ -57,17 +70,16 @@ class QuestionMethods(SqlBase):
             updated_at=now,
             reasons=[],
         )
-        with self._write() as session:
-            session.add(row)
-            session.flush()
-            self._audit(
-                session,
-                "question.received",
-                at=now,
-                actor=new.user,
-                question_id=row.id,
-                details={"source": new.source, "channel": new.channel, "event_id": new.event_id},
-            )
+        session.add(row)
+        session.flush()
+        self._audit(
+            session,
+            "question.received",
+            at=now,
+            actor=new.user,
+            question_id=row.id,
+            details={"source": new.source, "channel": new.channel, "event_id": new.event_id},
+        )
         return Question.model_validate(row, from_attributes=True)
 
     def get_question(self, question_id: str) -> Question | None:
