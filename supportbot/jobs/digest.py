@@ -57,6 +57,10 @@ log = logging.getLogger(__name__)
 
 #: The day itself and the seven days before it.
 TREND_DAYS = 8
+#: Whose questions the digest counts: the support traffic. Questions asked with
+#: ``supportbot ask`` are recorded too (audit trail) but are a lead's tests, not demand;
+#: model spend (tokens, cost) counts every call, whoever asked.
+COUNTED_SOURCES: frozenset[str] = frozenset({"slack"})
 AUDIT_KIND = "job.digest"
 
 
@@ -74,6 +78,8 @@ class DigestStore(Protocol):
     def token_usage_between(self, start: datetime, end: datetime) -> list[TokenUsage]: ...
 
     def model_calls(self, question_id: str) -> list[ModelCallRecord]: ...
+
+    def get_question(self, question_id: str) -> Question | None: ...
 
     def record_audit(
         self,
@@ -114,6 +120,23 @@ class DigestConfig(BaseModel):
         )
 
 
+def _counted_escalations(
+    store: DigestStore, escalations: list[Escalation], asked: list[Question]
+) -> list[Escalation]:
+    """Escalations of counted questions (an "Ask a human" may come days after its question)."""
+    counted = {q.id for q in asked}
+    sources: dict[str, bool] = {}
+    kept = []
+    for escalation in escalations:
+        qid = escalation.question_id
+        if qid not in counted and qid not in sources:
+            question = store.get_question(qid)
+            sources[qid] = question is not None and question.source in COUNTED_SOURCES
+        if qid in counted or sources.get(qid, False):
+            kept.append(escalation)
+    return kept
+
+
 class DigestRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -139,9 +162,14 @@ def build_digest(
     start, end = day_window(first, zone)[0], day_window(day, zone)[1]
     trend_start = day_window(trend_dates[0], zone)[0]
 
-    questions = by_local_day(store.questions_between(start, end), lambda q: q.received_at, zone)
+    asked = [q for q in store.questions_between(start, end) if q.source in COUNTED_SOURCES]
+    questions = by_local_day(asked, lambda q: q.received_at, zone)
     escalations = by_local_day(
-        store.escalations_between(trend_start, end, by="created"), lambda e: e.created_at, zone
+        _counted_escalations(
+            store, store.escalations_between(trend_start, end, by="created"), asked
+        ),
+        lambda e: e.created_at,
+        zone,
     )
     feedback = by_local_day(store.feedback_between(trend_start, end), lambda f: f.at, zone)
     records = [

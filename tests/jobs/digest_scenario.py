@@ -202,6 +202,17 @@ def seed_scenario(seed: StoreSeeder) -> Scenario:
     q["teammate"] = seed.question(
         "How do I add a teammate to my workspace?", at=at("2026-03-10 23:30")
     )
+    # A lead trying `supportbot ask` that day: recorded, escalated, but not support traffic.
+    seed.question(
+        "Testing the bot: can I get a refund after 60 days?",
+        at=at("2026-03-10 12:00"),
+        route="human",
+        category="refund_exception",
+        reasons=("keyword",),
+        channel=None,
+        executor=None,
+        source="cli",
+    )
     for name, user in (("reset", "U0ALICE"), ("reset", "U0DAVE"), ("invoices", "U0CAROL")):
         seed.feedback(q[name].question, "up", at=at("2026-03-10 17:00"), user=user)
     seed.feedback(q["eu"].question, "down", at=at("2026-03-10 18:00"))

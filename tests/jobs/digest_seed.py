@@ -33,6 +33,7 @@ from supportbot.store.records import (
     NewEscalation,
     NewQuestion,
     Question,
+    QuestionSource,
 )
 
 Outcome = Literal["answered", "declined", "failed", "escalated", "in_progress"]
@@ -78,6 +79,7 @@ class StoreSeeder:
         user: str = "U0ALICE",
         executor: Tokens | None = Tokens(800, 150),
         frontier: Tokens | None = None,
+        source: QuestionSource = "slack",
     ) -> Seeded:
         """One question as the pipeline would leave it.
 
@@ -88,7 +90,7 @@ class StoreSeeder:
         outcome = outcome or ("escalated" if route == "human" else "answered")
         self.clock.set(at)
         store = self.store
-        new = NewQuestion(source="slack", text=text, channel=channel, user=user)
+        new = NewQuestion(source=source, text=text, channel=channel, user=user)
         question = store.create_question(new)
         qid = question.id
         assert store.transition_question(qid, expected="received", to="in_progress")
