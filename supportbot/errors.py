@@ -9,6 +9,12 @@ class SupportBotError(Exception):
     """Base of every error supportbot raises on purpose."""
 
 
+def describe_exception(exc: BaseException) -> str:
+    """``"TypeName: message"`` (just the type when there is no message), for records."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class ConfigurationError(SupportBotError):
     """A setting is missing or wrong; the message names the setting."""
 

@@ -15,10 +15,10 @@ figure means); this module only reads the store and wires the parts together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
@@ -45,12 +45,11 @@ from supportbot.jobs.gaps import find_knowledge_gaps
 from supportbot.jobs.posting import PostedMessage, SlackPoster, posted_message
 from supportbot.retrieval.types import Embedder
 from supportbot.settings import Settings
+from supportbot.store.protocol import AuditLog, ReportQueries
 from supportbot.store.records import (
     Escalation,
-    Feedback,
     ModelCallRecord,
     Question,
-    TokenUsage,
 )
 
 log = logging.getLogger(__name__)
@@ -64,32 +63,12 @@ COUNTED_SOURCES: frozenset[str] = frozenset({"slack"})
 AUDIT_KIND = "job.digest"
 
 
-class DigestStore(Protocol):
+class DigestStore(ReportQueries, AuditLog, Protocol):
     """The store reads (and the audit write) the digest needs; ``SqlStore`` has them all."""
-
-    def questions_between(self, start: datetime, end: datetime) -> list[Question]: ...
-
-    def escalations_between(
-        self, start: datetime, end: datetime, *, by: Literal["created", "decided"] = ...
-    ) -> list[Escalation]: ...
-
-    def feedback_between(self, start: datetime, end: datetime) -> list[Feedback]: ...
-
-    def token_usage_between(self, start: datetime, end: datetime) -> list[TokenUsage]: ...
 
     def model_calls(self, question_id: str) -> list[ModelCallRecord]: ...
 
     def get_question(self, question_id: str) -> Question | None: ...
-
-    def record_audit(
-        self,
-        kind: str,
-        *,
-        actor: str | None = None,
-        question_id: str | None = None,
-        escalation_id: str | None = None,
-        details: Mapping[str, JsonValue] | None = None,
-    ) -> None: ...
 
 
 class DigestConfig(BaseModel):

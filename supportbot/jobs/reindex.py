@@ -14,6 +14,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, JsonValue
 
+from supportbot.errors import describe_exception
 from supportbot.jobs.blocks import (
     JobMessage,
     bullet_list,
@@ -71,7 +72,7 @@ def run_reindex(
     try:
         report = index.update(knowledge_dir)
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        error = describe_exception(exc)
         log.exception("reindex of %s failed", knowledge_dir)
         audit.record_audit(AUDIT_KIND, details={"ok": False, "error": error})
         if poster is not None and channel:

@@ -19,7 +19,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 
-from supportbot.errors import SupportBotError
+from supportbot.errors import SupportBotError, describe_exception
 from supportbot.llm.types import (
     ConversationTurn,
     Draft,
@@ -130,7 +130,7 @@ class AnswerPipeline:
         except Exception as exc:
             log.exception("question %s failed", question.id)
             self.store.transition_question(
-                question.id, expected="in_progress", to="failed", error=_describe(exc)
+                question.id, expected="in_progress", to="failed", error=describe_exception(exc)
             )
             raise PipelineFailure(question.id, exc) from exc
 
@@ -357,8 +357,3 @@ def _proposed_answer(draft: Draft | None, frontier: FrontierAnswer | None) -> st
     if frontier is not None and frontier.final_answer.strip():
         return frontier.final_answer
     return draft.draft_response if draft is not None else None
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

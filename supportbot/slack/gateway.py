@@ -30,7 +30,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.webhook import WebhookClient
 
-from supportbot.errors import SupportBotError
+from supportbot.errors import SupportBotError, describe_exception
 from supportbot.slack.blocks import SlackMessage
 from supportbot.slack.pacing import ChannelPacer
 
@@ -262,7 +262,7 @@ class WebClientGateway:
                 replace_original=replace_original,
             )
         except (SlackClientError, OSError) as exc:
-            raise SlackDeliveryError("response_url", _describe(exc)) from exc
+            raise SlackDeliveryError("response_url", describe_exception(exc)) from exc
         if response.status_code != 200:
             raise SlackDeliveryError("response_url", f"HTTP {response.status_code} {response.body}")
 
@@ -333,15 +333,10 @@ class WebClientGateway:
                 return {}
             raise SlackDeliveryError(method, error, channel=channel) from exc
         except (SlackClientError, OSError) as exc:
-            raise SlackDeliveryError(method, _describe(exc), channel=channel) from exc
+            raise SlackDeliveryError(method, describe_exception(exc), channel=channel) from exc
         data: Mapping[str, Any] = response.data if isinstance(response.data, dict) else {}
         return data
 
 
 def _optional(value: object) -> str | None:
     return None if value is None else str(value)
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
